@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from django.db import IntegrityError, transaction
+
+from apps.threads.models import Thread
+
+
+class ThreadExists(ValueError):
+    pass
+
+
+def thread_create(
+    *,
+    thread_id: uuid.UUID | None = None,
+    metadata: dict[str, Any] | None = None,
+    if_exists: Literal["raise", "do_nothing"] = "raise",
+) -> Thread:
+    """Create a thread for the scoped tenant.
+
+    An id taken by another tenant raises ThreadExists too (ids are global), but its
+    thread is never returned.
+    """
+    if thread_id is not None:
+        existing = Thread.objects.filter(thread_id=thread_id).first()
+        if existing is not None:
+            if if_exists == "do_nothing":
+                return existing
+            raise ThreadExists(f"Thread {thread_id} already exists.")
+    try:
+        with transaction.atomic():
+            return Thread.objects.create(
+                thread_id=thread_id or uuid.uuid4(), metadata=metadata or {}
+            )
+    except IntegrityError:
+        raise ThreadExists(f"Thread {thread_id} already exists.") from None
