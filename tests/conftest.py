@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -11,7 +12,17 @@ from ninja.testing import TestClient
 from agenthost.redis import sync_redis
 from apps.tenancy.models import Tenant
 from apps.tenancy.services import tenant_create
+from apps.graphs.catalogue import graph_specs, load_graph
 from tests.live import Process, WebServer, running_web_server, running_worker
+
+TEST_GRAPHS = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Serve the test catalogue, in this process and in every child process."""
+    settings.AGENTHOST_GRAPHS = str(TEST_GRAPHS)
+    graph_specs.cache_clear()
+    load_graph.cache_clear()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
