@@ -10,9 +10,9 @@ from django.db import connection
 from ninja.testing import TestClient
 
 from agenthost.redis import sync_redis
+from apps.graphs.catalogue import graph_specs, load_graph
 from apps.tenancy.models import Tenant
 from apps.tenancy.services import tenant_create
-from apps.graphs.catalogue import graph_specs, load_graph
 from tests.live import Process, WebServer, running_web_server, running_worker
 
 TEST_GRAPHS = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
