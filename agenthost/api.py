@@ -81,6 +81,10 @@ def on_does_not_exist(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResp
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Ninja answers a body it cannot parse with 400, chained to the decoder's ValueError;
+    # LangGraph Platform answers 422 with this text.
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        return error(422, "Invalid JSON in request body")
     return error(exc.status_code, exc.message)
 
 

@@ -13,6 +13,7 @@ from agenthost.redis import sync_redis
 from apps.graphs.catalogue import graph_specs, load_graph
 from apps.tenancy.models import Tenant
 from apps.tenancy.services import tenant_create
+from tests.apiclient import TenantApi
 from tests.live import Process, WebServer, running_web_server, running_worker
 
 TEST_GRAPHS = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
@@ -59,6 +60,17 @@ def alice(db: None) -> TenantWithKey:
 def bob(db: None) -> TenantWithKey:
     created = tenant_create(slug="bob", name="Bob Ltd")
     return TenantWithKey(tenant=created.tenant, key=created.first_key.plaintext)
+
+
+@pytest.fixture
+def alice_api(alice: TenantWithKey) -> TenantApi:
+    """/api as alice, through Django's test client (middleware included)."""
+    return TenantApi(alice.key)
+
+
+@pytest.fixture
+def bob_api(bob: TenantWithKey) -> TenantApi:
+    return TenantApi(bob.key)
 
 
 @pytest.fixture

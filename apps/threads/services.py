@@ -36,3 +36,27 @@ def thread_create(
             )
     except IntegrityError:
         raise ThreadExists(f"Thread {thread_id} already exists.") from None
+
+
+def thread_update(*, thread: Thread, metadata: dict[str, Any] | None = None) -> Thread:
+    """Merge `metadata` into the thread's metadata (keys given replace keys stored)."""
+    if metadata:
+        thread.metadata = {**thread.metadata, **metadata}
+    # Saved even without changes: a PATCH touches updated_at, as on LangGraph Platform.
+    thread.save(update_fields=["metadata", "updated_at"])
+    return thread
+
+
+def thread_checkpoints_delete(*, thread_id: uuid.UUID) -> None:
+    """Delete every checkpoint the run engine's checkpointer keeps for the thread.
+
+    The hook between thread deletion and the checkpointer; the run engine owns the
+    checkpointer and implements it. Until then a thread has no checkpoints to delete.
+    """
+
+
+def thread_delete(*, thread: Thread) -> None:
+    """Delete the thread, its runs (and their archived events) and its checkpoints."""
+    thread_id = thread.thread_id
+    thread.delete()
+    thread_checkpoints_delete(thread_id=thread_id)
