@@ -25,10 +25,18 @@ def async_redis() -> aioredis.Redis:
     return client
 
 
-def new_async_redis(*, socket_timeout: float | None = None) -> aioredis.Redis:
-    """A private async client, for a connection that blocks (XREAD BLOCK)."""
+def new_async_redis(
+    *, socket_timeout: float | None = None, client_name: str | None = None
+) -> aioredis.Redis:
+    """A private async client, for a connection that blocks (XREAD BLOCK).
+
+    `client_name` shows in ``CLIENT LIST``, so operators can tell the blocking readers.
+    """
     return aioredis.Redis.from_url(
-        settings.REDIS_URL, socket_timeout=socket_timeout, single_connection_client=True
+        settings.REDIS_URL,
+        socket_timeout=socket_timeout,
+        single_connection_client=True,
+        client_name=client_name,
     )
 
 
