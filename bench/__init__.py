@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of agenthost against LangGraph's own server (see README.md)."""
