@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from django.db import IntegrityError, transaction
 
+from apps.runs.engine.checkpointer import open_sync_checkpointer
 from apps.threads.models import Thread
 
 
@@ -48,11 +49,9 @@ def thread_update(*, thread: Thread, metadata: dict[str, Any] | None = None) -> 
 
 
 def thread_checkpoints_delete(*, thread_id: uuid.UUID) -> None:
-    """Delete every checkpoint the run engine's checkpointer keeps for the thread.
-
-    The hook between thread deletion and the checkpointer; the run engine owns the
-    checkpointer and implements it. Until then a thread has no checkpoints to delete.
-    """
+    """Delete every checkpoint the run engine's checkpointer keeps for the thread."""
+    with open_sync_checkpointer() as saver:
+        saver.delete_thread(str(thread_id))
 
 
 def thread_delete(*, thread: Thread) -> None:

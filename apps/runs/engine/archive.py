@@ -1,0 +1,58 @@
+"""Copying a finished run's Redis stream into RunEvent rows.
+
+Late joins and history read the archive once the stream expires. Archiving happens
+once per run (``events_archived`` flips in the same transaction as the rows are
+written) and, from a worker, only for the attempt that still holds the lease. Once
+archived, the stream lives only ``ARCHIVED_STREAM_TTL_SECONDS`` more, for clients
+reconnecting right after the end.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db import transaction
+
+from agenthost.redis import sync_redis
+from apps.runs.engine.publisher import stream_expire
+from apps.runs.events import FIELD_DATA, FIELD_EVENT, events_key, parse_stream_id
+from apps.runs.models import Run, RunEvent
+
+ARCHIVED_STREAM_TTL_SECONDS = 300
+_PAGE = 2000
+
+
+def run_events_archive(*, run_id: UUID, tenant_id: UUID, lease_token: str | None) -> bool:
+    """Archive the run's stream; False if it was archived already (or not ours to)."""
+    key = events_key(run_id)
+    client = sync_redis()
+    with transaction.atomic():
+        claim = Run.objects.filter(pk=run_id, events_archived=False)
+        if lease_token is not None:
+            claim = claim.filter(lease_token=lease_token)
+        if not claim.update(events_archived=True):
+            return False
+        start = "-"
+        while True:
+            entries = client.xrange(key, min=start, max="+", count=_PAGE)
+            if not entries:
+                break
+            rows = []
+            for entry_id, fields in entries:
+                ms, seq = parse_stream_id(entry_id.decode())  # type: ignore[misc]
+                rows.append(
+                    RunEvent(
+                        tenant_id=tenant_id,
+                        run_id=run_id,
+                        ms=ms,
+                        seq=seq,
+                        event=fields[FIELD_EVENT].decode(),
+                        data=fields[FIELD_DATA].decode(),
+                    )
+                )
+            RunEvent.objects.bulk_create(rows)
+            if len(entries) < _PAGE:
+                break
+            start = f"({entries[-1][0].decode()}"
+    stream_expire(run_id, ARCHIVED_STREAM_TTL_SECONDS)
+    return True
