@@ -5,6 +5,8 @@ burst    -- input {"messages": [...], "n": N}: N custom events {"i": k, "n": N},
 slow     -- input {"k": K, "delay": D}: K steps, each sleeping D seconds, then emitting
             {"step": i, "of": K}.
 approval -- asks for a human decision with interrupt(), then records it.
+nested   -- input {"topic": T}: node `prepare`, then the subgraph `inner` (nodes `draft`, which
+            emits a custom event, and `polish`), so subgraph streaming shows namespaces.
 """
 
 from __future__ import annotations
@@ -92,3 +94,38 @@ _approval.add_node("ask", ask)
 _approval.add_edge(START, "ask")
 _approval.add_edge("ask", END)
 approval = _approval.compile()
+
+
+class NestedState(TypedDict, total=False):
+    topic: str
+    draft: str
+    final: str
+
+
+def draft(state: NestedState) -> dict[str, Any]:
+    get_stream_writer()({"drafting": state.get("topic", "")})
+    return {"draft": f"about {state.get('topic', '')}"}
+
+
+def polish(state: NestedState) -> dict[str, Any]:
+    return {"final": state.get("draft", "").upper()}
+
+
+def prepare(state: NestedState) -> dict[str, Any]:
+    return {"topic": state.get("topic", "").strip()}
+
+
+_inner = StateGraph(NestedState)
+_inner.add_node("draft", draft)
+_inner.add_node("polish", polish)
+_inner.add_edge(START, "draft")
+_inner.add_edge("draft", "polish")
+_inner.add_edge("polish", END)
+
+_nested = StateGraph(NestedState)
+_nested.add_node("prepare", prepare)
+_nested.add_node("inner", _inner.compile())
+_nested.add_edge(START, "prepare")
+_nested.add_edge("prepare", "inner")
+_nested.add_edge("inner", END)
+nested = _nested.compile()
