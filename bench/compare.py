@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
+from bench import profiling
 from bench.client import Client, RequestFailed, run_stream, thread_create
 from bench.scenarios import SCENARIOS, Outcome, Scenario, Sizes, incomplete
 from bench.servers import (
@@ -123,6 +124,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     )
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
+    parser.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="sample every server process with py-spy into the results directory",
+    )
     parser.add_argument(
         "--results-dir",
         default=str(REPO / "bench" / "results"),
@@ -337,6 +343,34 @@ def terminate(signum: int, frame: object) -> NoReturn:
     raise SystemExit(128 + signum)
 
 
+def measure(
+    args: argparse.Namespace,
+    targets: list[str],
+    scenarios: list[Scenario],
+    sizes: Sizes,
+    workdir: Path,
+) -> Results:
+    """Start the servers, run the interleaved repetitions, stop the servers."""
+    peer_dir = Path(args.peer_dir).resolve()
+    with ExitStack() as stack:
+        servers = []
+        if OURS in targets:
+            config = AgenthostConfig(
+                database_url=args.database_url,
+                redis_url=args.redis_url,
+                graphs=peer_dir / "langgraph.json",
+                worker_concurrency=args.worker_concurrency,
+            )
+            servers.append(stack.enter_context(agenthost_server(config, workdir)))
+        if PEER in targets:
+            peer = PeerConfig(venv=Path(args.peer_venv), directory=peer_dir, jobs=args.peer_jobs)
+            servers.append(stack.enter_context(langgraph_server(peer, workdir)))
+        print("# servers: " + ", ".join(f"{s.target.name} {s.target.base_url}" for s in servers))
+        if args.py_spy:
+            stack.enter_context(profiling.recording(servers, workdir))
+        return asyncio.run(run_benchmark(servers, scenarios, sizes, args))
+
+
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, terminate)
@@ -354,23 +388,12 @@ def main(argv: Sequence[str]) -> int:
     targets = [name for name in (OURS, PEER) if name in split(args.targets)]
     workdir = Path(args.results_dir) / time.strftime("%Y%m%d-%H%M%S")
     workdir.mkdir(parents=True)
-    peer_dir = Path(args.peer_dir).resolve()
     print(f"# {command}\n# logs and results.json: {workdir}", flush=True)
-    with ExitStack() as stack:
-        servers = []
-        if OURS in targets:
-            config = AgenthostConfig(
-                database_url=args.database_url,
-                redis_url=args.redis_url,
-                graphs=peer_dir / "langgraph.json",
-                worker_concurrency=args.worker_concurrency,
-            )
-            servers.append(stack.enter_context(agenthost_server(config, workdir)))
-        if PEER in targets:
-            peer = PeerConfig(venv=Path(args.peer_venv), directory=peer_dir, jobs=args.peer_jobs)
-            servers.append(stack.enter_context(langgraph_server(peer, workdir)))
-        print("# servers: " + ", ".join(f"{s.target.name} {s.target.base_url}" for s in servers))
-        results = asyncio.run(run_benchmark(servers, scenarios, sizes, args))
+    try:
+        results = measure(args, targets, scenarios, sizes, workdir)
+    except (RuntimeError, RequestFailed, ProtocolError, OSError) as exc:
+        print(f"bench: {exc}\n(logs in {workdir})", file=sys.stderr)
+        return 2
     table = summary(results, scenarios, targets, sizes)
     report = [
         "",

@@ -127,7 +127,10 @@ def langgraph_server(config: PeerConfig, workdir: Path) -> Iterator[Server]:
     # The server runs in the script's process group, which outlives the script itself.
     group = script.pid
     try:
-        out, err = script.communicate(timeout=START_TIMEOUT)
+        try:
+            out, err = script.communicate(timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError("start_peer.sh did not finish in time") from None
         if script.returncode != 0:
             raise RuntimeError(f"start_peer.sh failed ({script.returncode}):\n{err[-2000:]}")
         pid = int(out.split()[-1])
@@ -203,22 +206,28 @@ def database_ensure(url: str) -> None:
     """Create the benchmark database if it does not exist yet."""
     params = psycopg.conninfo.conninfo_to_dict(url)
     name = params["dbname"]
-    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if found is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as conn:
+            query = "SELECT 1 FROM pg_database WHERE datname = %s"
+            if conn.execute(query, [name]).fetchone() is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        raise RuntimeError(f"cannot create database {name!r}: {exc}") from exc
 
 
 def manage(args: list[str], *, env: dict[str, str], log: Path) -> str:
     """Run a management command; its last stdout line."""
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=START_TIMEOUT,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"manage.py {args[0]} did not finish in {START_TIMEOUT:.0f} s") from None
     log.write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stderr[-2000:]}")
