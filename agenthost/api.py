@@ -16,6 +16,7 @@ from apps.apikeys.auth import ApiKeyAuth
 from apps.assistants.api import router as assistants_router
 from apps.runs.api import router as runs_router
 from apps.threads.api import router as threads_router
+from apps.threads.state_api import router as thread_state_router
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ api = NinjaAPI(
 api.add_router("/keys", keys_router)
 api.add_router("/assistants", assistants_router)
 api.add_router("/threads", threads_router)
+api.add_router("/threads", thread_state_router)
 api.add_router("", runs_router)
 
 
