@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import path, re_path
 
 from agenthost.api import api, api_not_found
@@ -8,3 +9,5 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api(?:/.*)?$", api_not_found),
 ]
+# Static files in development only (empty unless DEBUG); a proxy serves them in production.
+urlpatterns += staticfiles_urlpatterns()

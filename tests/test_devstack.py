@@ -199,6 +199,8 @@ def test_make_run_launcher_serves_the_api_and_leaves_nothing_on_ctrl_c(tmp_path:
         assert httpx.get(missing).status_code == 401
         assert httpx.get(missing, headers={"X-Api-Key": key}).status_code == 404
         assert re.search(r"login:\s+demo / \S+", output)
+        admin_css = httpx.get(f"http://127.0.0.1:{port}/static/admin/css/base.css")
+        assert admin_css.status_code == 200
 
         children = children_of(launcher.popen.pid)
         assert len(children) == 3, output  # redis, web, worker

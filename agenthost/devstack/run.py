@@ -141,7 +141,10 @@ def stack_run() -> int:
 
             # Registered after Redis: web and worker stop first, Redis last.
             stack.callback(children_stop, children)
-            web = child_spawn(name="web", argv=_web_argv(host, port), env=env)
+            # DEBUG (unless set) makes Django serve the admin's static files. Not for the
+            # worker: Celery leaks memory under DEBUG.
+            web_env = {"DEBUG": "1", **env}
+            web = child_spawn(name="web", argv=_web_argv(host, port), env=web_env)
             children.append(web)
             worker = child_spawn(
                 name="worker", argv=_worker_argv(concurrency), env=env, ready_marker=" ready."
