@@ -49,7 +49,11 @@ def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> Event:
 
 
 def read_events(run_id: Any, *, until: str = END_EVENT, timeout: float = 20.0) -> list[Event]:
-    """The run's stream events up to the first `until` event, read as they arrive."""
+    """The run's stream events up to the first `until` event, read as they arrive.
+
+    After ``end`` it also waits for the worker to settle the run (archive or delete
+    it), so the test's database teardown never races the worker's last writes.
+    """
     client = sync_redis()
     key = events_key(run_id)
     events: list[Event] = []
@@ -62,8 +66,25 @@ def read_events(run_id: Any, *, until: str = END_EVENT, timeout: float = 20.0) -
                 cursor = entry_id.decode()
                 events.append(_decode(entry_id, fields))
                 if events[-1].event == until:
+                    if until == END_EVENT:
+                        wait_settled(run_id, timeout=deadline - time.monotonic())
                     return events
     raise AssertionError(f"no {until!r} event within {timeout}s; got {events[-5:]}")
+
+
+def wait_settled(run_id: Any, *, timeout: float = 10.0) -> None:
+    """Wait until the ended run is archived or deleted (the worker's last step).
+
+    Archiving follows ``end`` and signals nothing a test could block on, so this
+    checks the row at a short interval.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = Run.unscoped_all_tenants.filter(pk=run_id).values_list("events_archived").first()
+        if row is None or row[0]:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"run {run_id} was not archived within {timeout}s")
 
 
 def run_row(tenant: Tenant, run_id: Any) -> Run | None:
