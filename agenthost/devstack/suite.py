@@ -71,7 +71,8 @@ def suite_run(*, pytest_args: list[str]) -> int:
             f", redis {backends.redis_url or 'embedded ' + env['REDIS_URL']}",
             flush=True,
         )
-        pytest = subprocess.Popen([sys.executable, "-m", "pytest", *pytest_args], env=env)
+        # -ra: the summary names every skipped test and why (e.g. "needs PostgreSQL").
+        pytest = subprocess.Popen([sys.executable, "-m", "pytest", "-ra", *pytest_args], env=env)
         # A terminal's Ctrl-C reaches pytest directly and it tears down by itself; a
         # SIGTERM meant for the run is passed on. Either way, wait for pytest to finish.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
