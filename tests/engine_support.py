@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +49,11 @@ def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> Event:
     )
 
 
-def read_events(run_id: Any, *, until: str = END_EVENT, timeout: float = 20.0) -> list[Event]:
-    """The run's stream events up to the first `until` event, read as they arrive.
+def read_events(
+    run_id: Any, *, until: str | Callable[[list[Event]], bool] = END_EVENT, timeout: float = 20.0
+) -> list[Event]:
+    """The run's stream events up to the first `until` event (or until `until(events)`
+    holds), read as they arrive.
 
     After ``end`` it also waits for the worker to settle the run (archive or delete
     it), so the test's database teardown never races the worker's last writes.
@@ -65,9 +69,10 @@ def read_events(run_id: Any, *, until: str = END_EVENT, timeout: float = 20.0) -
             for entry_id, fields in entries:
                 cursor = entry_id.decode()
                 events.append(_decode(entry_id, fields))
-                if events[-1].event == until:
-                    if until == END_EVENT:
-                        wait_settled(run_id, timeout=deadline - time.monotonic())
+                if events[-1].event == END_EVENT and until == END_EVENT:
+                    wait_settled(run_id, timeout=deadline - time.monotonic())
+                    return events
+                if until(events) if callable(until) else events[-1].event == until:
                     return events
     raise AssertionError(f"no {until!r} event within {timeout}s; got {events[-5:]}")
 
@@ -85,6 +90,10 @@ def wait_settled(run_id: Any, *, timeout: float = 10.0) -> None:
             return
         time.sleep(0.01)
     raise AssertionError(f"run {run_id} was not archived within {timeout}s")
+
+
+def customs(events: list[Event]) -> list[Any]:
+    return [event.data for event in events if event.event == "custom"]
 
 
 def run_row(tenant: Tenant, run_id: Any) -> Run | None:
