@@ -11,6 +11,7 @@ import orjson
 
 from agenthost.redis import sync_redis
 from apps.assistants.selectors import assistant_resolve
+from apps.runs.engine.checkpointer import open_sync_checkpointer
 from apps.runs.events import END_EVENT, FIELD_DATA, FIELD_EVENT, events_key
 from apps.runs.models import Run
 from apps.runs.schemas import RunCreate
@@ -94,6 +95,13 @@ def wait_settled(run_id: Any, *, timeout: float = 10.0) -> None:
 
 def customs(events: list[Event]) -> list[Any]:
     return [event.data for event in events if event.event == "custom"]
+
+
+def checkpoint_run_ids(thread_id: Any) -> set[str]:
+    """The runs that wrote the thread's checkpoints."""
+    with open_sync_checkpointer() as saver:
+        config = {"configurable": {"thread_id": str(thread_id)}}
+        return {c.metadata.get("run_id") for c in saver.list(config)}
 
 
 def run_row(tenant: Tenant, run_id: Any) -> Run | None:

@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from apps.runs.engine.checkpointer import open_sync_checkpointer
 from apps.runs.models import Run
 from apps.runs.services import RunNotCancellable, run_cancel, run_final_output
 from apps.tenancy.scope import tenant_scope
 from apps.threads.models import Thread
 from tests.conftest import TenantWithKey
 from tests.engine_support import (
+    checkpoint_run_ids,
     customs,
     new_thread,
     read_events,
@@ -29,12 +29,6 @@ def _cancel(tenant: TenantWithKey, run: Run, action: str = "interrupt") -> float
     with tenant_scope(tenant.tenant):
         run_cancel(run=run_row(tenant.tenant, run.run_id), action=action)
     return time.monotonic()
-
-
-def _checkpoint_run_ids(thread_id: object) -> set[str]:
-    with open_sync_checkpointer() as saver:
-        config = {"configurable": {"thread_id": str(thread_id)}}
-        return {c.metadata.get("run_id") for c in saver.list(config)}
 
 
 def test_failing_graph_ends_with_error_then_end(live_alice: TenantWithKey, worker: Process) -> None:
@@ -119,7 +113,7 @@ def test_rollback_restores_the_state_before_the_run_and_deletes_it(
     assert run_row(live_alice.tenant, second.run_id) is None
     after = thread_row(live_alice.tenant, thread.thread_id)
     assert (after.status, after.values) == ("idle", before)
-    assert _checkpoint_run_ids(thread.thread_id) == {str(first.run_id)}
+    assert checkpoint_run_ids(thread.thread_id) == {str(first.run_id)}
 
 
 def test_cancel_of_a_pending_run_ends_its_stream_at_once(
@@ -171,7 +165,7 @@ def test_stateless_run_deletes_its_temporary_thread(
     assert row.output["emitted"] == 1
     with tenant_scope(live_alice.tenant):
         assert not Thread.objects.filter(pk=temporary).exists()
-    assert _checkpoint_run_ids(temporary) == set()
+    assert checkpoint_run_ids(temporary) == set()
 
 
 def test_stateless_run_may_keep_its_thread(live_alice: TenantWithKey, worker: Process) -> None:
