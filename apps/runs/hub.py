@@ -71,6 +71,8 @@ logger = logging.getLogger(__name__)
 GAP_EVENT = "gap"
 
 START = "0-0"
+# As a subscription's start: only what comes after the current last entry.
+TAIL = "$"
 _StreamId = tuple[int, int]
 
 
@@ -155,6 +157,8 @@ class _Watch:
 class Subscription:
     """One consumer of one run stream, receiving every entry after `after` exactly once.
 
+    `after` may be ``TAIL``: entries added from now on (the caller only wants ``end``).
+
     Call ``next_batch`` until ``finished`` (the ``end`` event was delivered, or had
     already been seen), then ``aclose`` (also when leaving early).
     """
@@ -163,6 +167,7 @@ class Subscription:
         self.hub = hub
         self.key = key
         self.cursor = normalize_cursor(after)
+        self._from_tail = after == TAIL
         self.finished = False
         self._queue: asyncio.Queue[list[StreamEvent]] = asyncio.Queue(hub.queue_batches)
         self._live = False
@@ -228,6 +233,9 @@ class Subscription:
         if not self._checked:
             self._checked = True
             info = await stream_info(client, self.key)
+            if self._from_tail:
+                self._from_tail = False
+                self.cursor = (info.last_id if info else None) or self.cursor
             if (
                 info is not None
                 and info.last_event == END_EVENT
@@ -308,6 +316,7 @@ class StreamHub:
         self._wake_cursor = START
         self._wake_sent = False
         self._blocked = False
+        self._closing = False
         self._watch: dict[str, _Watch] = {}
         self._pending: list[tuple[Subscription, str]] = []
         self._idle = asyncio.Event()
@@ -326,6 +335,10 @@ class StreamHub:
         return set(self._watch)
 
     async def aclose(self) -> None:
+        # The flag, not only the cancel, stops the loop: a cancel that lands just as a
+        # read completes can come back from redis-py as a normal result.
+        self._closing = True
+        self._idle.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -365,6 +378,8 @@ class StreamHub:
     # -- the reader task --------------------------------------------------------------
 
     def _ensure_running(self) -> None:
+        if self._closing:
+            raise RuntimeError("the stream hub is closed")
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name=f"stream-hub {self.wake_key}"
@@ -372,7 +387,7 @@ class StreamHub:
 
     async def _run(self) -> None:
         backoff = 0.05
-        while True:
+        while not self._closing:
             try:
                 await self._apply_registrations()
                 if not self._watch:
