@@ -27,10 +27,15 @@ REQUEST_TTL_SECONDS = 24 * 3600
 ACTIONS = ("interrupt", "rollback")
 
 
-async def cancel_requested(client: AsyncRedis, run_id: UUID | str) -> str:
-    """Return the requested action ('interrupt' or 'rollback') once there is one."""
+async def cancel_requested(client: AsyncRedis, run_id: UUID | str, stop: asyncio.Event) -> str:
+    """Return the requested action ('interrupt' or 'rollback') once there is one.
+
+    Returns "" once `stop` is set: on Python 3.11 redis-py's ``asyncio.wait_for`` may
+    swallow a cancellation that lands as a command completes, so the watcher cannot
+    count on being cancelled.
+    """
     key = cancel_key(run_id)
-    while True:
+    while not stop.is_set():
         try:
             action = await client.get(key)
         except RedisError:
@@ -40,6 +45,7 @@ async def cancel_requested(client: AsyncRedis, run_id: UUID | str) -> str:
             decoded = action.decode()
             return decoded if decoded in ACTIONS else "interrupt"
         await asyncio.sleep(POLL_SECONDS)
+    return ""
 
 
 def cancel_request(run_id: UUID | str, action: str) -> None:

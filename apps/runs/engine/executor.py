@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 # How long a cancelled graph gets to unwind before the attempt reports anyway.
 CANCEL_GRACE_SECONDS = 5.0
+WATCHERS_STOP_SECONDS = 1.0
 _LEASE_LOST = "lease-lost"
 _TIMEOUT = "timeout"
 
@@ -143,9 +144,9 @@ async def _stream(graph: Any, request: GraphRequest, publisher: EventPublisher) 
                 await publisher.wait_for_room()
 
 
-async def _keep_lease(attempt: Attempt) -> str:
+async def _keep_lease(attempt: Attempt, stop: asyncio.Event) -> str:
     interval = settings.AGENTHOST_RUN_LEASE_SECONDS / 3
-    while True:
+    while not stop.is_set():
         await asyncio.sleep(interval)
         try:
             held = await lease_renew_async(attempt.run_id, attempt.lease_token)
@@ -155,15 +156,17 @@ async def _keep_lease(attempt: Attempt) -> str:
         if not held:
             logger.warning("run %s attempt %s lost its lease", attempt.run_id, attempt.attempt)
             return _LEASE_LOST
+    return ""
 
 
 async def _supervise(
     graph_task: asyncio.Task[None], attempt: Attempt, client: aioredis.Redis
 ) -> str | None:
     """Wait for the graph; None if it ended by itself, else why it was stopped."""
+    stop = asyncio.Event()
     watchers = [
-        asyncio.create_task(cancel_requested(client, attempt.run_id)),
-        asyncio.create_task(_keep_lease(attempt)),
+        asyncio.create_task(cancel_requested(client, attempt.run_id, stop)),
+        asyncio.create_task(_keep_lease(attempt, stop)),
     ]
     try:
         done, _ = await asyncio.wait(
@@ -172,9 +175,12 @@ async def _supervise(
             return_when=asyncio.FIRST_COMPLETED,
         )
     finally:
+        # The flag ends a watcher whose cancellation got lost (see cancel_requested);
+        # the bounded wait keeps a stuck one from holding the run.
+        stop.set()
         for watcher in watchers:
             watcher.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
+        await asyncio.wait(watchers, timeout=WATCHERS_STOP_SECONDS)
     if graph_task in done:
         return None
     reason = next((w.result() for w in watchers if w in done), _TIMEOUT)
