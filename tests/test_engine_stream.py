@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
+from agenthost.redis import sync_redis
+from apps.runs.engine.archive import ARCHIVED_STREAM_TTL_SECONDS
+from apps.runs.events import events_key
+from apps.runs.models import RunEvent
+from apps.tenancy.scope import tenant_scope
 from tests.conftest import TenantWithKey
 from tests.engine_support import new_thread, read_events, run_row, start_run, thread_row
 from tests.live import Process
@@ -34,3 +40,25 @@ def test_burst_events_arrive_in_order_between_metadata_and_end(
     assert done.status == "success"
     assert done.output["emitted"] == 2000
     assert thread_row(live_alice.tenant, thread.thread_id).status == "idle"
+
+
+def test_ended_runs_are_archived_with_their_stream_ids(
+    live_alice: TenantWithKey, worker: Process
+) -> None:
+    run = start_run(
+        live_alice.tenant,
+        "burst",
+        thread=new_thread(live_alice.tenant),
+        input={"n": 2500},
+        stream_mode=["custom"],
+    )
+    events = read_events(run.run_id)
+    with tenant_scope(live_alice.tenant):
+        archived = list(RunEvent.objects.filter(run_id=run.run_id).order_by("ms", "seq"))
+        assert run_row(live_alice.tenant, run.run_id).events_archived
+    assert [(a.event_id, a.event, orjson.loads(a.data)) for a in archived] == [
+        (e.id, e.event, e.data) for e in events
+    ]
+    assert {a.tenant_id for a in archived} == {live_alice.tenant.pk}
+    # The stream outlives the archive only briefly.
+    assert 0 < sync_redis().ttl(events_key(run.run_id)) <= ARCHIVED_STREAM_TTL_SECONDS
