@@ -159,6 +159,11 @@ def test_bad_input_is_answered_before_any_stream_starts(
         response = alice_http.post(path, json={"assistant_id": "echo", "input": HI})
         assert (response.status_code, response.json()) == (404, {"detail": "Thread not found."})
     assert alice_http.get(f"/threads/{missing}/runs").status_code == 404
+    resume = alice_http.post(
+        "/runs/wait", json={"assistant_id": "approval", "command": {"resume": "yes"}}
+    )
+    assert resume.status_code == 400
+    assert resume.json() == {"detail": "You must provide a thread_id when resuming."}
     unknown_run = alice_http.get(f"/threads/{tid}/runs/{missing}/stream")
     assert (unknown_run.status_code, unknown_run.json()) == (404, {"detail": "Run not found."})
     assert alice_http.get(f"/runs/{missing}/join").status_code == 404

@@ -97,6 +97,8 @@ def _create(*, thread_id: str | None, payload: RunCreate) -> Run:
     """Resolve the thread and the assistant, then create the run (stateless without a
     thread id)."""
     thread = None
+    if thread_id is None and payload.command is not None and payload.command.resume is not None:
+        raise HttpError(400, "You must provide a thread_id when resuming.")
     if thread_id is not None:
         try:
             thread = thread_get(thread_id=thread_id)
