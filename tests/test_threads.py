@@ -68,6 +68,15 @@ def test_create_rejects_bad_input(alice_api: TenantApi) -> None:
     assert error_fields(alice_api.post("/threads", {"metadata": [1]})) == {"metadata"}
 
 
+@pytest.mark.parametrize("body", [b"[]", b"null", b'"x"', b"1"])
+def test_a_body_that_is_not_an_object_is_a_422(alice_api: TenantApi, body: bytes) -> None:
+    for path in ("/threads", "/threads/search", "/threads/count", "/keys", "/assistants"):
+        response = alice_api.post_raw(path, body)
+        assert response.status_code == 422, path
+        assert response.json()["detail"][0]["loc"] == ["body", "payload"]
+    assert alice_api.post("/threads/count", {}).json() == 0
+
+
 def test_invalid_json_is_a_422(alice_api: TenantApi) -> None:
     response = alice_api.post_raw("/threads", b'{"metadata": ')
     assert response.status_code == 422

@@ -12,8 +12,10 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import Field, field_validator
 
+from apps.common.schemas import RequestBody
 
-class ApiKeyCreateIn(Schema):
+
+class ApiKeyCreateIn(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     expires_at: datetime | None = None
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import AfterValidator, Field
 
+from apps.common.schemas import RequestBody
 from apps.common.search import SortOrder
 from apps.graphs.catalogue import graph_ids
 
@@ -37,7 +38,7 @@ def _served_graph(graph_id: str) -> str:
 ServedGraphId = Annotated[str, AfterValidator(_served_graph)]
 
 
-class AssistantCreateIn(Schema):
+class AssistantCreateIn(RequestBody):
     graph_id: ServedGraphId
     assistant_id: UUID | None = None
     config: dict[str, Any] | None = None
@@ -48,7 +49,7 @@ class AssistantCreateIn(Schema):
     if_exists: Literal["raise", "do_nothing"] = "raise"
 
 
-class AssistantPatchIn(Schema):
+class AssistantPatchIn(RequestBody):
     graph_id: ServedGraphId | None = None
     config: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
@@ -57,7 +58,7 @@ class AssistantPatchIn(Schema):
     description: str | None = None
 
 
-class AssistantCountIn(Schema):
+class AssistantCountIn(RequestBody):
     metadata: dict[str, Any] | None = None
     graph_id: str | None = None
     name: str | None = None
@@ -71,13 +72,13 @@ class AssistantSearchIn(AssistantCountIn):
     select: list[AssistantField] | None = None
 
 
-class AssistantVersionsIn(Schema):
+class AssistantVersionsIn(RequestBody):
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
 
 
-class AssistantLatestIn(Schema):
+class AssistantLatestIn(RequestBody):
     version: int = Field(ge=1)
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field
 
+from apps.common.schemas import RequestBody
 from apps.common.search import SortOrder
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
@@ -26,17 +27,17 @@ ThreadField = Literal[
 ThreadSortBy = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]
 
 
-class ThreadCreateIn(Schema):
+class ThreadCreateIn(RequestBody):
     thread_id: UUID | None = None
     metadata: dict[str, Any] | None = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
 
 
-class ThreadPatchIn(Schema):
+class ThreadPatchIn(RequestBody):
     metadata: dict[str, Any] | None = None
 
 
-class ThreadCountIn(Schema):
+class ThreadCountIn(RequestBody):
     metadata: dict[str, Any] | None = None
     values: dict[str, Any] | None = None
     status: ThreadStatus | None = None
