@@ -57,8 +57,8 @@ def test_every_changelist_and_change_page_loads(admin_client: Client) -> None:
         assert response.status_code == 200, model
         # Operators see every tenant's rows.
         assert response.context["cl"].result_count == model.unscoped_all_tenants.count()
-        for obj in model.unscoped_all_tenants.all():
-            assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200, obj
+        obj = model.unscoped_all_tenants.first()
+        assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200, model
     assert current_tenant_or_none() is None
 
 

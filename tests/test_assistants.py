@@ -7,12 +7,15 @@ from django.db import connection
 
 from apps.assistants.models import Assistant, AssistantVersion
 from apps.assistants.services import default_assistant_id
+from apps.graphs.catalogue import graph_ids
 from apps.tenancy.scope import tenant_scope
 from apps.threads.models import Thread
 from tests.apiclient import TenantApi
 from tests.conftest import TenantWithKey
 
 NOT_FOUND = {"detail": "Not found."}
+# Every tenant has a default assistant per catalogue graph.
+DEFAULTS = len(graph_ids())
 ASSISTANT_FIELDS = {
     "assistant_id",
     "graph_id",
@@ -287,9 +290,8 @@ def test_search_filters(alice_api: TenantApi, three_assistants: list[dict]) -> N
     assert search(metadata={"cfg": {"x": 1, "y": 2}}) == [alpha]
     assert search(name="helper") == [gamma, alpha]
     assert search(graph_id="ticker", metadata={"team": "b"}) == [beta]
-    # Every tenant also has a default assistant per catalogue graph.
-    assert len(search(limit=100)) == 3 + 5
-    assert len(search(metadata={"created_by": "system"}, limit=100)) == 5
+    assert len(search(limit=100)) == 3 + DEFAULTS
+    assert len(search(metadata={"created_by": "system"}, limit=100)) == DEFAULTS
 
 
 def test_search_pages_sorts_and_selects(alice_api: TenantApi, three_assistants: list[dict]) -> None:
@@ -326,7 +328,7 @@ def test_search_rejects_bad_input(alice_api: TenantApi) -> None:
 
 
 def test_count(alice_api: TenantApi, three_assistants: list[dict]) -> None:
-    assert alice_api.post("/assistants/count", {}).json() == 3 + 5
+    assert alice_api.post("/assistants/count", {}).json() == 3 + DEFAULTS
     assert alice_api.post("/assistants/count", {"metadata": {"team": "a"}}).json() == 2
     assert alice_api.post("/assistants/count", {"graph_id": "ticker"}).json() == 2
     assert alice_api.post("/assistants/count", {"name": "HELP"}).json() == 2
@@ -344,7 +346,7 @@ def test_metadata_filter_without_json_containment(
         assert assistant_count(metadata={"team": "a"}) == 2
         assert assistant_count(metadata={"team": "a", "cfg": {"x": 1, "y": 2}}) == 1
         assert assistant_count(metadata={"team": "c"}) == 0
-        assert Assistant.objects.count() == 3 + 5
+        assert Assistant.objects.count() == 3 + DEFAULTS
 
 
 # graph, schemas, subgraphs
@@ -380,6 +382,19 @@ def test_schemas(alice_api: TenantApi) -> None:
     assert body["config_schema"]["type"] == "object"
 
 
-def test_subgraphs_of_a_flat_graph(alice_api: TenantApi) -> None:
+def test_subgraphs(alice_api: TenantApi) -> None:
     assert alice_api.get("/assistants/echo/subgraphs").json() == {}
-    assert alice_api.get("/assistants/echo/subgraphs", recurse="true").json() == {}
+    subgraphs = alice_api.get("/assistants/nested/subgraphs", recurse="true")
+    assert subgraphs.status_code == 200
+    assert set(subgraphs.json()) == {"inner"}
+    inner = subgraphs.json()["inner"]
+    assert set(inner["state_schema"]["properties"]) == {"topic", "draft", "final"}
+    assert set(alice_api.get("/assistants/nested/subgraphs/inner").json()) == {"inner"}
+    assert alice_api.get("/assistants/nested/subgraphs/elsewhere").json() == {}
+
+
+def test_graph_drawing_with_xray_shows_subgraph_nodes(alice_api: TenantApi) -> None:
+    flat = alice_api.get("/assistants/nested/graph").json()
+    deep = alice_api.get("/assistants/nested/graph", xray="true").json()
+    assert "inner" in {node["id"] for node in flat["nodes"]}
+    assert {"inner:draft", "inner:polish"} <= {node["id"] for node in deep["nodes"]}
