@@ -17,13 +17,15 @@ from django.utils import timezone
 from agenthost.redis import sync_redis
 from apps.runs.engine import dispatch
 from apps.runs.engine.archive import run_events_archive
-from apps.runs.engine.lease import lease_renew, run_claim
+from apps.runs.engine.lease import Hold, lease_renew, run_claim
 from apps.runs.engine.outcome import Outcome
 from apps.runs.engine.reaper import reap_once
 from apps.runs.engine.runner import run_conclude, run_execute, run_outcome_record
 from apps.runs.events import events_key
 from apps.runs.models import Run
 from apps.tenancy.scope import tenant_scope
+from apps.threads.models import Thread
+from apps.threads.services import thread_delete
 from tests.conftest import TenantWithKey
 from tests.engine_support import Event, new_thread, read_events, run_row, start_run, thread_row
 
@@ -98,9 +100,10 @@ def test_a_stale_attempt_cannot_write(live_alice: TenantWithKey, sent: list[Any]
     claimed, fresh = _claim(live_alice, run)
     assert claimed.attempt == 2
     with tenant_scope(live_alice.tenant):
-        assert not lease_renew(run_id=run.run_id, token=stale)
+        assert lease_renew(run_id=run.run_id, token=stale) is Hold.LOST
         stale_outcome = Outcome(status=Run.Status.SUCCESS, values={"stale": True})
-        assert not run_outcome_record(run=claimed, lease_token=stale, outcome=stale_outcome)
+        recorded = run_outcome_record(run=claimed, lease_token=stale, outcome=stale_outcome)
+        assert recorded is Hold.LOST
         run_conclude(run=claimed, lease_token=stale, outcome=stale_outcome)
         assert not run_events_archive(
             run_id=run.run_id, tenant_id=live_alice.tenant.pk, lease_token=stale
@@ -109,7 +112,7 @@ def test_a_stale_attempt_cannot_write(live_alice: TenantWithKey, sent: list[Any]
     assert (row.status, row.output, row.events_archived) == ("running", None, False)
     assert _stream(run) == []  # no end from the stale attempt
     with tenant_scope(live_alice.tenant):
-        assert lease_renew(run_id=run.run_id, token=fresh)
+        assert lease_renew(run_id=run.run_id, token=fresh) is Hold.HELD
         run_conclude(run=claimed, lease_token=fresh, outcome=Outcome(status=Run.Status.SUCCESS))
     assert [e.event for e in _stream(run)] == ["end"]
     row = run_row(live_alice.tenant, run.run_id)
@@ -243,3 +246,26 @@ def _execute_in_scope(tenant: TenantWithKey, run: Run) -> None:
             run_execute(run_id=str(run.run_id), worker="here")
     finally:
         connection.close()
+
+
+def test_executor_ends_the_stream_of_a_run_deleted_while_running(
+    live_alice: TenantWithKey, sent: list[Any], settings: Any
+) -> None:
+    settings.AGENTHOST_RUN_LEASE_SECONDS = 0.3
+    thread = new_thread(live_alice.tenant)
+    run = start_run(
+        live_alice.tenant,
+        "slow",
+        thread=thread,
+        input={"k": 100, "delay": 0.05},
+        stream_mode=["custom"],
+    )
+    executing = threading.Thread(target=lambda: _execute_in_scope(live_alice, run))
+    executing.start()
+    read_events(run.run_id, until="custom")
+    with tenant_scope(live_alice.tenant):
+        thread_delete(thread=Thread.objects.get(pk=thread.pk))
+    events = read_events(run.run_id)
+    executing.join(timeout=5)
+    assert not executing.is_alive()
+    assert events[-1].data == {"run_id": str(run.run_id), "status": "interrupted"}

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from apps.runs.models import Run
-from apps.runs.services import RunNotCancellable, run_cancel, run_final_output
+from apps.runs.services import RunNotCancellable, run_cancel, run_delete, run_final_output
 from apps.tenancy.scope import tenant_scope
 from apps.threads.models import Thread
 from tests.conftest import TenantWithKey
@@ -173,3 +173,20 @@ def test_stateless_run_may_keep_its_thread(live_alice: TenantWithKey, worker: Pr
     read_events(run.run_id)
     assert run_row(live_alice.tenant, run.run_id).thread_id == run.thread_id
     assert thread_row(live_alice.tenant, run.thread_id).values["emitted"] == 1
+
+
+def test_deleting_a_running_run_stops_it_and_ends_its_stream(
+    live_alice: TenantWithKey, worker: Process
+) -> None:
+    run = start_run(
+        live_alice.tenant,
+        "slow",
+        thread=new_thread(live_alice.tenant),
+        input={"k": 50, "delay": 0.05},
+        stream_mode=["custom"],
+    )
+    read_events(run.run_id, until="custom")
+    with tenant_scope(live_alice.tenant):
+        run_delete(run=run_row(live_alice.tenant, run.run_id))
+    assert read_events(run.run_id)[-1].data["status"] == "interrupted"
+    assert run_row(live_alice.tenant, run.run_id) is None

@@ -4,7 +4,8 @@ The graph streams in its own asyncio task; beside it, a watcher waits for a canc
 request and a keeper renews the lease. Whichever ends first decides: the graph's end
 (success or error), a cancel (``interrupt`` keeps what completed steps checkpointed,
 ``rollback`` deletes the run's checkpoints), a lost lease (the attempt stops and records
-nothing), or the run's time limit. Cancelling the graph's task interrupts it at its
+nothing), the run's deletion (the attempt stops and only ends the stream), or the run's
+time limit. Cancelling the graph's task interrupts it at its
 current await, so a cancel lands within a poll period even during a long silent step.
 
 Every chunk is translated, serialised and handed to the publisher, which flushes all
@@ -28,7 +29,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from apps.graphs.catalogue import load_graph
 from apps.runs.engine.cancel import cancel_requested
 from apps.runs.engine.checkpointer import open_checkpointer
-from apps.runs.engine.lease import lease_renew_async
+from apps.runs.engine.lease import Hold, lease_renew_async
 from apps.runs.engine.outcome import Outcome
 from apps.runs.engine.publisher import HIGH_WATER, EventPublisher
 from apps.runs.engine.request import GraphRequest
@@ -43,7 +44,6 @@ logger = logging.getLogger(__name__)
 # How long a cancelled graph gets to unwind before the attempt reports anyway.
 CANCEL_GRACE_SECONDS = 5.0
 WATCHERS_STOP_SECONDS = 1.0
-_LEASE_LOST = "lease-lost"
 _TIMEOUT = "timeout"
 
 
@@ -91,8 +91,10 @@ async def _run_graph(
             request = request.resumed()
         graph_task = asyncio.create_task(_stream(graph, request, publisher))
         stop = await _supervise(graph_task, attempt, client)
-        if stop == _LEASE_LOST:
+        if stop == Hold.LOST:
             return Outcome(status=Run.Status.RUNNING, lease_lost=True)
+        if stop == Hold.GONE:
+            return Outcome(status=Run.Status.INTERRUPTED, run_gone=True)
         if stop == _TIMEOUT:
             limit = settings.AGENTHOST_RUN_TIMEOUT_SECONDS
             outcome = Outcome.failed(
@@ -144,24 +146,24 @@ async def _stream(graph: Any, request: GraphRequest, publisher: EventPublisher) 
                 await publisher.wait_for_room()
 
 
-async def _keep_lease(attempt: Attempt, stop: asyncio.Event) -> str:
+async def _keep_lease(attempt: Attempt, stop: asyncio.Event) -> Hold | str:
     interval = settings.AGENTHOST_RUN_LEASE_SECONDS / 3
     while not stop.is_set():
         await asyncio.sleep(interval)
         try:
-            held = await lease_renew_async(attempt.run_id, attempt.lease_token)
+            hold = await lease_renew_async(attempt.run_id, attempt.lease_token)
         except Exception:
             logger.exception("run %s: lease renewal failed; retrying", attempt.run_id)
             continue
-        if not held:
-            logger.warning("run %s attempt %s lost its lease", attempt.run_id, attempt.attempt)
-            return _LEASE_LOST
+        if hold is not Hold.HELD:
+            logger.warning("run %s attempt %s: run %s", attempt.run_id, attempt.attempt, hold.value)
+            return hold
     return ""
 
 
 async def _supervise(
     graph_task: asyncio.Task[None], attempt: Attempt, client: aioredis.Redis
-) -> str | None:
+) -> Hold | str | None:
     """Wait for the graph; None if it ended by itself, else why it was stopped."""
     stop = asyncio.Event()
     watchers = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from enum import Enum
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
@@ -60,16 +61,30 @@ def run_claim(*, run_id: UUID | str, worker: str) -> tuple[Run, str] | None:
     return run, token
 
 
-def lease_renew(*, run_id: UUID | str, token: str) -> bool:
-    """Extend the lease; False when this attempt no longer holds the run."""
-    return bool(
-        Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, lease_token=token).update(
-            lease_expires_at=lease_expiry()
-        )
+class Hold(Enum):
+    """Whether an attempt still holds its run."""
+
+    HELD = "held"
+    # Another attempt holds it now, or the run was settled without this attempt.
+    LOST = "lost"
+    # The run was deleted (with its thread, say): nobody will end its stream but us.
+    GONE = "gone"
+
+
+def run_hold(*, run_id: UUID | str) -> Hold:
+    """Why a write conditional on an attempt's lease token matched no row."""
+    return Hold.LOST if Run.objects.filter(pk=run_id).exists() else Hold.GONE
+
+
+def lease_renew(*, run_id: UUID | str, token: str) -> Hold:
+    """Extend the lease, if this attempt still holds the run."""
+    renewed = Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, lease_token=token).update(
+        lease_expires_at=lease_expiry()
     )
+    return Hold.HELD if renewed else run_hold(run_id=run_id)
 
 
-def _renew_and_close(run_id: UUID | str, token: str) -> bool:
+def _renew_and_close(run_id: UUID | str, token: str) -> Hold:
     # Runs in a pool thread: its connection must not outlive the call.
     try:
         return lease_renew(run_id=run_id, token=token)

@@ -52,6 +52,8 @@ class Outcome:
     rolled_back: bool = False
     # The attempt lost its lease: it must not record anything.
     lease_lost: bool = False
+    # The run was deleted while it ran: only its stream is left to end.
+    run_gone: bool = False
 
     @classmethod
     def failed(cls, exc: BaseException, status: Run.Status = Run.Status.ERROR) -> Outcome:

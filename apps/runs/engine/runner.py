@@ -21,7 +21,7 @@ from apps.runs.engine.archive import ARCHIVED_STREAM_TTL_SECONDS, run_events_arc
 from apps.runs.engine.cancel import cancel_request_clear
 from apps.runs.engine.dispatch import thread_next_run_dispatch
 from apps.runs.engine.executor import Attempt, execute
-from apps.runs.engine.lease import run_claim
+from apps.runs.engine.lease import Hold, run_claim, run_hold
 from apps.runs.engine.outcome import Outcome
 from apps.runs.engine.publisher import stream_append, stream_expire
 from apps.runs.engine.request import graph_request
@@ -76,8 +76,8 @@ def _thread_status(outcome: Outcome) -> Thread.Status:
 
 def run_outcome_record(
     *, run: Run, lease_token: str, outcome: Outcome, expired_before: datetime | None = None
-) -> bool:
-    """Write the outcome to the Run and its Thread; False if the attempt lost the run.
+) -> Hold:
+    """Write the outcome to the Run and its Thread, if the attempt still holds the run.
 
     `expired_before` additionally requires the lease to have expired by then (the
     reaper's condition), so a lease renewed meanwhile wins.
@@ -97,7 +97,7 @@ def run_outcome_record(
             updated_at=now,
         )
         if not recorded:
-            return False
+            return run_hold(run_id=run.pk)
         if thread is not None:
             queued = Run.objects.filter(thread=thread, status=Run.Status.PENDING).exists()
             thread.status = Thread.Status.BUSY if queued else _thread_status(outcome)
@@ -116,7 +116,7 @@ def run_outcome_record(
                     "updated_at",
                 ]
             )
-    return True
+    return Hold.HELD
 
 
 def _temporary_thread_delete(run: Run) -> None:
@@ -127,22 +127,36 @@ def _temporary_thread_delete(run: Run) -> None:
         thread_delete(thread=thread)
 
 
+def _stream_end(run: Run, outcome: Outcome) -> None:
+    events = []
+    if outcome.error is not None:
+        events.append((ERROR_EVENT, dumps(outcome.error)))
+    events.append((END_EVENT, dumps({"run_id": str(run.run_id), "status": outcome.status})))
+    stream_append(run.run_id, events)
+
+
 def run_conclude(
     *, run: Run, lease_token: str, outcome: Outcome, expired_before: datetime | None = None
 ) -> None:
     """Record the outcome, end the stream, archive it, and start the thread's next run."""
     if outcome.lease_lost:
         return
-    try:
-        recorded = run_outcome_record(
-            run=run, lease_token=lease_token, outcome=outcome, expired_before=expired_before
-        )
-    except Exception:
-        # Readers must still see the end; the reaper settles the row later.
-        logger.exception("run %s: cannot record the outcome", run.run_id)
-        recorded = True
-    if not recorded:
+    hold = Hold.GONE
+    if not outcome.run_gone:
+        try:
+            hold = run_outcome_record(
+                run=run, lease_token=lease_token, outcome=outcome, expired_before=expired_before
+            )
+        except Exception:
+            # Readers must still see the end; the reaper settles the row later.
+            logger.exception("run %s: cannot record the outcome", run.run_id)
+            hold = Hold.HELD
+    if hold is Hold.LOST:
         logger.info("run %s: attempt superseded, nothing recorded", run.run_id)
+        return
+    if hold is Hold.GONE:
+        # Deleted while it ran: end its stream for whoever still reads it.
+        _stream_end(run, outcome)
         return
     cancel_request_clear(run.run_id)
     temporary = run.stateless and run.kwargs.get("on_completion", "delete") == "delete"
@@ -150,11 +164,7 @@ def run_conclude(
         if temporary:
             _temporary_thread_delete(run)
     finally:
-        events = []
-        if outcome.error is not None:
-            events.append((ERROR_EVENT, dumps(outcome.error)))
-        events.append((END_EVENT, dumps({"run_id": str(run.run_id), "status": outcome.status})))
-        stream_append(run.run_id, events)
+        _stream_end(run, outcome)
     if outcome.rolled_back:
         # As on LangGraph Platform, a rolled-back run disappears (after its end event).
         Run.objects.filter(pk=run.pk, lease_token=lease_token).delete()
