@@ -26,6 +26,7 @@ from apps.runs.engine.outcome import Outcome
 from apps.runs.engine.publisher import stream_append, stream_expire
 from apps.runs.engine.request import graph_request
 from apps.runs.engine.serde import dumps
+from apps.runs.engine.webhook import webhook_dispatch
 from apps.runs.events import END_EVENT, ERROR_EVENT
 from apps.runs.models import Run
 from apps.threads.models import Thread
@@ -138,7 +139,8 @@ def _stream_end(run: Run, outcome: Outcome) -> None:
 def run_conclude(
     *, run: Run, lease_token: str, outcome: Outcome, expired_before: datetime | None = None
 ) -> None:
-    """Record the outcome, end the stream, archive it, and start the thread's next run."""
+    """Record the outcome, end the stream, archive it, send the webhook, and start the
+    thread's next run."""
     if outcome.lease_lost:
         return
     hold = Hold.GONE
@@ -171,5 +173,9 @@ def run_conclude(
         stream_expire(run.run_id, ARCHIVED_STREAM_TTL_SECONDS)
     else:
         run_events_archive(run_id=run.run_id, tenant_id=run.tenant_id, lease_token=lease_token)
+        if run.kwargs.get("webhook"):
+            ended = Run.objects.filter(pk=run.pk).first()
+            if ended is not None:
+                webhook_dispatch(run=ended)
     if not temporary and run.thread_id is not None:
         thread_next_run_dispatch(thread_id=run.thread_id)
