@@ -140,3 +140,25 @@ def test_records_the_system_writes_are_read_only(
         assert admin_client.get(admin_url(model, "add")).status_code == 403
     page = admin_client.get(admin_url(Run, "change", fleet["run"].pk))
     assert page.context["has_change_permission"] is False
+
+
+def test_cancel_selected_runs_stops_the_ones_in_flight(
+    admin_client: Client, fleet: dict[str, Any], bob: TenantWithKey
+) -> None:
+    pending = fleet["run"]
+    finished = Run.unscoped_all_tenants.create(
+        tenant=bob.tenant, graph_id="echo", status=Run.Status.SUCCESS
+    )
+    response = admin_client.post(
+        admin_url(Run, "changelist"),
+        {"action": "cancel_runs", "_selected_action": [pending.pk, finished.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert messages_of(response) == ["Cancelled 1 run(s). 1 had already ended."]
+    pending.refresh_from_db()
+    finished.refresh_from_db()
+    assert pending.status == Run.Status.INTERRUPTED
+    assert pending.cancel_action == "interrupt"
+    assert finished.status == Run.Status.SUCCESS
+    assert current_tenant_or_none() is None
