@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -38,13 +39,17 @@ async def redis_clients() -> list[dict[str, str]]:
 
 
 async def wait_for_blocked_reader(hub: StreamHub) -> None:
-    """Until the hub's connection sits in XREAD BLOCK, and no other connection does."""
+    """Until the hub's connection sits in XREAD BLOCK, and no other connection of this
+    process does (unnamed ones count as ours; other processes' hubs are theirs)."""
+    ours = f"agenthost-hub-{os.getpid()}-"
 
     async def blocked_readers() -> list[str]:
         return [
             client["name"]
             for client in await redis_clients()
-            if client["cmd"] == "xread" and "b" in client["flags"]
+            if client["cmd"] == "xread"
+            and "b" in client["flags"]
+            and (not client["name"] or client["name"].startswith(ours))
         ]
 
     # Polls Redis itself: there is no event to await for "a client is blocked".

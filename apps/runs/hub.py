@@ -193,7 +193,7 @@ class Subscription:
                         first = await self._queue.get()
                 except TimeoutError:
                     return None
-                batch = self._drain(first)
+                batch = self._unseen(self._drain(first))
             batch = self._accept(batch)
             if batch:
                 return batch
@@ -265,18 +265,26 @@ class Subscription:
             merged.extend(self._queue.get_nowait())
         return merged
 
+    def _unseen(self, batch: list[StreamEvent]) -> list[StreamEvent]:
+        """Drop live entries the backfill already delivered (the hub was behind it).
+
+        Only for batches from the hub: the backfill page that led to the registration
+        may come back after the hub applied it, and is new to the consumer.
+        """
+        if self._skip_through is None:
+            return batch
+        kept = []
+        for event in batch:
+            if event.id and stream_id(event.id) <= self._skip_through:
+                self.finished = self.finished or event.event == END_EVENT
+            else:
+                kept.append(event)
+        if kept:
+            self._skip_through = None
+        return kept
+
     def _accept(self, batch: list[StreamEvent]) -> list[StreamEvent]:
-        """Drop what was already delivered, advance the cursor, stop after ``end``."""
-        if self._skip_through is not None:
-            kept = []
-            for event in batch:
-                if event.id and stream_id(event.id) <= self._skip_through:
-                    self.finished = self.finished or event.event == END_EVENT
-                else:
-                    kept.append(event)
-            if kept:
-                self._skip_through = None
-            batch = kept
+        """Advance the cursor and stop after ``end``."""
         for index, event in enumerate(batch):
             if event.event == END_EVENT:
                 batch = batch[: index + 1]
