@@ -62,3 +62,24 @@ def test_ended_runs_are_archived_with_their_stream_ids(
     assert {a.tenant_id for a in archived} == {live_alice.tenant.pk}
     # The stream outlives the archive only briefly.
     assert 0 < sync_redis().ttl(events_key(run.run_id)) <= ARCHIVED_STREAM_TTL_SECONDS
+
+
+def test_the_archive_keeps_any_text_byte_for_byte(
+    live_alice: TenantWithKey, worker: Process
+) -> None:
+    tricky = 'tab\there, back\\slash, "quote", new\nline, \u00e9t\u00e9 \U0001f600'
+    run = start_run(
+        live_alice.tenant,
+        "approval",
+        thread=new_thread(live_alice.tenant),
+        input={"request": tricky},
+        stream_mode=["values", "updates"],
+    )
+    events = read_events(run.run_id)
+    assert events[1].data == {"request": tricky}
+    with tenant_scope(live_alice.tenant):
+        archived = list(RunEvent.objects.filter(run_id=run.run_id).order_by("ms", "seq"))
+    stream = sync_redis().xrange(events_key(run.run_id))
+    assert [(a.event_id, a.event, a.data.encode()) for a in archived] == [
+        (i.decode(), f[b"e"].decode(), f[b"d"]) for i, f in stream
+    ]

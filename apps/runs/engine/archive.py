@@ -24,29 +24,44 @@ _PAGE = 2000
 _COLUMNS = ("tenant", "run", "ms", "seq", "event", "data")
 
 
-def _rows(run_id: UUID, tenant_id: UUID, entries: list[Any]) -> list[tuple[Any, ...]]:
-    rows = []
+def _copy_text(value: bytes) -> bytes:
+    # COPY's text format: backslash, tab and line ends are escaped.
+    return (
+        value.replace(b"\\", b"\\\\")
+        .replace(b"\t", b"\\t")
+        .replace(b"\n", b"\\n")
+        .replace(b"\r", b"\\r")
+    )
+
+
+def _copy_block(run_id: UUID, tenant_id: UUID, entries: list[Any]) -> bytes:
+    """Entries as COPY text lines, built from the raw bytes Redis returned."""
+    prefix = f"{tenant_id}\t{run_id}\t".encode()
+    lines = []
     for entry_id, fields in entries:
-        ms, seq = parse_stream_id(entry_id.decode())  # type: ignore[misc]
-        rows.append(
-            (tenant_id, run_id, ms, seq, fields[FIELD_EVENT].decode(), fields[FIELD_DATA].decode())
-        )
-    return rows
+        ms, _, seq = entry_id.partition(b"-")
+        event, data = _copy_text(fields[FIELD_EVENT]), _copy_text(fields[FIELD_DATA])
+        lines.append(b"".join((prefix, ms, b"\t", seq, b"\t", event, b"\t", data, b"\n")))
+    return b"".join(lines)
 
 
-def _insert(rows: list[tuple[Any, ...]]) -> None:
-    """Insert archive rows: COPY on PostgreSQL (a tenth of bulk_create's CPU per row)."""
+def _insert(run_id: UUID, tenant_id: UUID, entries: list[Any]) -> None:
+    """Insert archive rows: one COPY block per page on PostgreSQL, which costs a small
+    fraction of bulk_create's CPU per row (no model instances, no SQL, no quoting)."""
     if connection.vendor != "postgresql":
-        RunEvent.objects.bulk_create(
-            RunEvent(tenant_id=r[0], run_id=r[1], ms=r[2], seq=r[3], event=r[4], data=r[5])
-            for r in rows
-        )
+        rows = []
+        for entry_id, fields in entries:
+            ms, seq = parse_stream_id(entry_id.decode()) or (0, 0)
+            event, data = fields[FIELD_EVENT].decode(), fields[FIELD_DATA].decode()
+            rows.append(
+                RunEvent(tenant_id=tenant_id, run_id=run_id, ms=ms, seq=seq, event=event, data=data)
+            )
+        RunEvent.objects.bulk_create(rows)
         return
     columns = ", ".join(f'"{RunEvent._meta.get_field(name).column}"' for name in _COLUMNS)
     statement = f'COPY "{RunEvent._meta.db_table}" ({columns}) FROM STDIN'
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+        copy.write(_copy_block(run_id, tenant_id, entries))
 
 
 def run_events_archive(*, run_id: UUID, tenant_id: UUID, lease_token: str | None) -> bool:
@@ -64,7 +79,7 @@ def run_events_archive(*, run_id: UUID, tenant_id: UUID, lease_token: str | None
             entries = client.xrange(key, min=start, max="+", count=_PAGE)
             if not entries:
                 break
-            _insert(_rows(run_id, tenant_id, entries))
+            _insert(run_id, tenant_id, entries)
             if len(entries) < _PAGE:
                 break
             start = f"({entries[-1][0].decode()}"
