@@ -16,9 +16,8 @@ from apps.assistants.models import Assistant
 from apps.runs.engine.archive import ARCHIVED_STREAM_TTL_SECONDS, run_events_archive
 from apps.runs.engine.cancel import cancel_request
 from apps.runs.engine.dispatch import run_dispatch, thread_next_run_dispatch
-from apps.runs.engine.publisher import stream_append, stream_expire
-from apps.runs.engine.serde import dumps
-from apps.runs.events import END_EVENT, events_key
+from apps.runs.engine.publisher import stream_end, stream_expire
+from apps.runs.events import events_key
 from apps.runs.models import Run
 from apps.runs.schemas import RunCreate
 from apps.threads.models import Thread
@@ -109,9 +108,7 @@ def run_create(
 
 def _end_pending(run: Run, action: str) -> None:
     """After a pending run's cancel commits: end its stream, archive or delete it."""
-    stream_append(
-        run.run_id, [(END_EVENT, dumps({"run_id": str(run.run_id), "status": "interrupted"}))]
-    )
+    stream_end(run.run_id, Run.Status.INTERRUPTED)
     if action == "rollback":
         Run.objects.filter(pk=run.pk).delete()
         stream_expire(run.run_id, ARCHIVED_STREAM_TTL_SECONDS)
@@ -172,8 +169,7 @@ def run_delete(*, run: Run) -> None:
             pass
         else:
             if run.status == Run.Status.RUNNING:
-                end = {"run_id": str(run.run_id), "status": "interrupted"}
-                stream_append(run.run_id, [(END_EVENT, dumps(end))])
+                stream_end(run.run_id, Run.Status.INTERRUPTED)
     Run.objects.filter(pk=run.pk).delete()
     sync_redis().delete(events_key(run.run_id))
 

@@ -5,8 +5,8 @@ request and a keeper renews the lease. Whichever ends first decides: the graph's
 (success or error), a cancel (``interrupt`` keeps what completed steps checkpointed,
 ``rollback`` deletes the run's checkpoints), a lost lease (the attempt stops and records
 nothing), the run's deletion (the attempt stops and only ends the stream), or the run's
-time limit. Cancelling the graph's task interrupts it at its
-current await, so a cancel lands within a poll period even during a long silent step.
+time limit. Cancelling the graph's task interrupts it at its current await, so a cancel
+lands within a poll period even during a long silent step.
 
 Every chunk is translated, serialised and handed to the publisher, which flushes all
 of them before ``execute`` returns; the outcome carries the thread's state read back
@@ -91,9 +91,9 @@ async def _run_graph(
             request = request.resumed()
         graph_task = asyncio.create_task(_stream(graph, request, publisher))
         stop = await _supervise(graph_task, attempt, client)
-        if stop == Hold.LOST:
+        if stop is Hold.LOST:
             return Outcome(status=Run.Status.RUNNING, lease_lost=True)
-        if stop == Hold.GONE:
+        if stop is Hold.GONE:
             return Outcome(status=Run.Status.INTERRUPTED, run_gone=True)
         if stop == _TIMEOUT:
             limit = settings.AGENTHOST_RUN_TIMEOUT_SECONDS
@@ -107,6 +107,8 @@ async def _run_graph(
                     saver, thread_id=attempt.thread_id, run_id=attempt.run_id
                 )
                 outcome.rolled_back = True
+        elif graph_task.cancelled():
+            outcome = Outcome.failed(RuntimeError("The graph was cancelled"))
         elif (exc := graph_task.exception()) is not None:
             logger.info("run %s failed: %r", attempt.run_id, exc)
             outcome = Outcome.failed(exc)

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from functools import cache
 from uuid import UUID
 
 from django.conf import settings
 from redis.asyncio import Redis as AsyncRedis
+from redis.commands.core import Script
 
 from agenthost.redis import sync_redis
-from apps.runs.events import events_key
+from apps.runs.engine.serde import dumps
+from apps.runs.events import END_EVENT, ERROR_EVENT, events_key
 
 _APPEND_LUA = """
 local key = KEYS[1]
@@ -104,14 +107,25 @@ class EventPublisher:
             self._drained.set()
 
 
+@cache
+def _sync_append_script() -> Script:
+    return sync_redis().register_script(_APPEND_LUA)
+
+
 def stream_append(run_id: UUID | str, events: Iterable[tuple[str, bytes]]) -> None:
     """Append `events` in one round trip, from synchronous code."""
     flat: list[bytes | str] = []
     for event, data in events:
         flat.extend((event, data))
     if flat:
-        script = sync_redis().register_script(_APPEND_LUA)
-        script(keys=[events_key(run_id)], args=_script_args(flat))
+        _sync_append_script()(keys=[events_key(run_id)], args=_script_args(flat))
+
+
+def stream_end(run_id: UUID | str, status: str, error: dict[str, str] | None = None) -> None:
+    """Append the run's terminal events: ``error`` (when given), then ``end``."""
+    events = [] if error is None else [(ERROR_EVENT, dumps(error))]
+    events.append((END_EVENT, dumps({"run_id": str(run_id), "status": status})))
+    stream_append(run_id, events)
 
 
 def stream_expire(run_id: UUID | str, seconds: int) -> None:

@@ -23,11 +23,9 @@ from apps.runs.engine.dispatch import thread_next_run_dispatch
 from apps.runs.engine.executor import Attempt, execute
 from apps.runs.engine.lease import Hold, run_claim, run_hold
 from apps.runs.engine.outcome import Outcome
-from apps.runs.engine.publisher import stream_append, stream_expire
+from apps.runs.engine.publisher import stream_end, stream_expire
 from apps.runs.engine.request import graph_request
-from apps.runs.engine.serde import dumps
 from apps.runs.engine.webhook import webhook_dispatch
-from apps.runs.events import END_EVENT, ERROR_EVENT
 from apps.runs.models import Run
 from apps.threads.models import Thread
 from apps.threads.services import thread_delete
@@ -128,14 +126,6 @@ def _temporary_thread_delete(run: Run) -> None:
         thread_delete(thread=thread)
 
 
-def _stream_end(run: Run, outcome: Outcome) -> None:
-    events = []
-    if outcome.error is not None:
-        events.append((ERROR_EVENT, dumps(outcome.error)))
-    events.append((END_EVENT, dumps({"run_id": str(run.run_id), "status": outcome.status})))
-    stream_append(run.run_id, events)
-
-
 def run_conclude(
     *, run: Run, lease_token: str, outcome: Outcome, expired_before: datetime | None = None
 ) -> None:
@@ -158,7 +148,7 @@ def run_conclude(
         return
     if hold is Hold.GONE:
         # Deleted while it ran: end its stream for whoever still reads it.
-        _stream_end(run, outcome)
+        stream_end(run.run_id, outcome.status, outcome.error)
         return
     cancel_request_clear(run.run_id)
     temporary = run.stateless and run.kwargs.get("on_completion", "delete") == "delete"
@@ -166,7 +156,7 @@ def run_conclude(
         if temporary:
             _temporary_thread_delete(run)
     finally:
-        _stream_end(run, outcome)
+        stream_end(run.run_id, outcome.status, outcome.error)
     if outcome.rolled_back:
         # As on LangGraph Platform, a rolled-back run disappears (after its end event).
         Run.objects.filter(pk=run.pk, lease_token=lease_token).delete()
