@@ -19,11 +19,8 @@ from langgraph.types import StateSnapshot
 from apps.graphs.catalogue import graph_specs, load_graph
 from apps.runs.engine.checkpointer import open_sync_checkpointer
 from apps.runs.engine.serde import to_jsonable
+from apps.runs.services import ThreadBusy
 from apps.threads.models import Thread
-
-
-class ThreadBusy(Exception):
-    """The thread has a run in flight: its state cannot be updated now."""
 
 
 class ThreadWithoutGraph(Exception):

@@ -9,9 +9,9 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
+from apps.runs.services import ThreadBusy
 from apps.threads.selectors import thread_get
 from apps.threads.state import (
-    ThreadBusy,
     ThreadWithoutGraph,
     thread_history_list,
     thread_state_get,
