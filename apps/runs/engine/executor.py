@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 # How long a cancelled graph gets to unwind before the attempt reports anyway.
 CANCEL_GRACE_SECONDS = 5.0
+CANCEL_RETRY_SECONDS = 0.5
 WATCHERS_STOP_SECONDS = 1.0
 _TIMEOUT = "timeout"
 
@@ -188,11 +189,19 @@ async def _supervise(
     if graph_task in done:
         return None
     reason = next((w.result() for w in watchers if w in done), _TIMEOUT)
-    graph_task.cancel()
-    await asyncio.wait([graph_task], timeout=CANCEL_GRACE_SECONDS)
+    await _cancel_graph(graph_task, attempt)
+    return reason
+
+
+async def _cancel_graph(graph_task: asyncio.Task[None], attempt: Attempt) -> None:
+    """Cancel the graph's task, again and again: a cancellation can get lost on its way
+    (see cancel_requested), and each new one is another chance to land."""
+    deadline = asyncio.get_running_loop().time() + CANCEL_GRACE_SECONDS
+    while not graph_task.done() and asyncio.get_running_loop().time() < deadline:
+        graph_task.cancel()
+        await asyncio.wait([graph_task], timeout=CANCEL_RETRY_SECONDS)
     if not graph_task.done():
         logger.warning("run %s: graph still unwinding after cancel", attempt.run_id)
-    return reason
 
 
 async def _read_state(graph: Any, request: GraphRequest, outcome: Outcome) -> None:
