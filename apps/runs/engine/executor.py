@@ -36,7 +36,6 @@ from apps.runs.engine.request import GraphRequest
 from apps.runs.engine.rollback import checkpoints_delete_for_run
 from apps.runs.engine.serde import dumps, to_jsonable
 from apps.runs.engine.translate import StreamTranslator
-from apps.runs.events import METADATA_EVENT
 from apps.runs.models import Run
 
 logger = logging.getLogger(__name__)
@@ -66,9 +65,6 @@ async def execute(attempt: Attempt) -> Outcome:
     publisher = EventPublisher(client, attempt.run_id)
     publisher.start()
     try:
-        if attempt.attempt == 1:  # the reaper announces later attempts
-            metadata = {"run_id": str(attempt.run_id), "attempt": attempt.attempt}
-            publisher.publish(METADATA_EVENT, dumps(metadata))
         return await _run_graph(attempt, client, publisher)
     finally:
         try:

@@ -23,9 +23,11 @@ from apps.runs.engine.dispatch import thread_next_run_dispatch
 from apps.runs.engine.executor import Attempt, execute
 from apps.runs.engine.lease import Hold, run_claim, run_hold
 from apps.runs.engine.outcome import Outcome
-from apps.runs.engine.publisher import stream_end, stream_expire
+from apps.runs.engine.publisher import stream_append, stream_end, stream_expire
 from apps.runs.engine.request import graph_request
+from apps.runs.engine.serde import dumps
 from apps.runs.engine.webhook import webhook_dispatch
+from apps.runs.events import METADATA_EVENT
 from apps.runs.models import Run
 from apps.threads.models import Thread
 from apps.threads.services import thread_delete
@@ -41,6 +43,11 @@ def run_execute(*, run_id: str, worker: str) -> None:
     run, token = claimed
     outcome: Outcome | None = None
     try:
+        if run.attempt == 1:  # the reaper announces later attempts
+            # Straight after the claim, on the process's connection: the first event
+            # does not wait for the event loop, the graph or the checkpointer.
+            metadata = {"run_id": str(run.run_id), "attempt": run.attempt}
+            stream_append(run.run_id, [(METADATA_EVENT, dumps(metadata))])
         elapsed = (timezone.now() - run.started_at).total_seconds() if run.started_at else 0.0
         attempt = Attempt(
             run_id=run.run_id,
