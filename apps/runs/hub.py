@@ -54,9 +54,10 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from django.conf import settings
 from redis.exceptions import RedisError, ResponseError
 
-from agenthost.redis import async_redis, new_async_redis
+from agenthost.redis import new_async_redis
 from apps.runs.events import (
     END_EVENT,
     FIELD_DATA,
@@ -94,12 +95,30 @@ def normalize_cursor(value: str | None) -> str:
     return f"{ms}-{seq}"
 
 
-def to_event(entry_id: bytes, fields: dict[bytes, bytes]) -> StreamEvent:
-    return StreamEvent(
-        id=entry_id.decode(),
-        event=fields.get(FIELD_EVENT, b"").decode(),
-        data=fields.get(FIELD_DATA, b"null"),
-    )
+def to_event(entry: list[Any]) -> StreamEvent:
+    """A stream entry as Redis sends it, ``[id, [field, value, ...]]``, as an event."""
+    entry_id, fields = entry
+    if len(fields) == 4 and fields[0] == FIELD_EVENT and fields[2] == FIELD_DATA:
+        name, data = fields[1], fields[3]  # the order every publisher writes
+    else:
+        pairs = dict(zip(fields[::2], fields[1::2], strict=False))
+        name, data = pairs.get(FIELD_EVENT, b""), pairs.get(FIELD_DATA, b"null")
+    return StreamEvent(id=entry_id.decode(), event=name.decode(), data=data)
+
+
+def _unparsed(response: Any, **options: Any) -> Any:
+    return response
+
+
+def unparsed_streams(client: aioredis.Redis) -> aioredis.Redis:
+    """`client`, with its XRANGE and XREAD replies left as Redis sent them.
+
+    redis-py turns every entry's fields into a dict; ``to_event`` reads the flat list
+    directly, which saves most of the client-side cost of a replay.
+    """
+    for command in ("XRANGE", "XREAD"):
+        client.set_response_callback(command, _unparsed)
+    return client
 
 
 def gap_event(*, after: str, resumes_at: str | None, reason: str) -> StreamEvent:
@@ -227,7 +246,7 @@ class Subscription:
         self._skip_through = None
 
     async def _backfill_page(self) -> list[StreamEvent]:
-        client = async_redis()
+        client = self.hub.reads_client
         page = self.hub.backfill_page
         prefix: list[StreamEvent] = []
         if not self._checked:
@@ -249,7 +268,7 @@ class Subscription:
                     gap_event(after=self.cursor, resumes_at=info.first_id, reason="trimmed")
                 )
         entries = await client.xrange(self.key, f"({self.cursor}", "+", count=page)
-        batch = prefix + [to_event(entry_id, fields) for entry_id, fields in entries]
+        batch = prefix + [to_event(entry) for entry in entries]
         if len(entries) < page and not (entries and batch[-1].event == END_EVENT):
             # Reached the current end of a run still going: live from here on.
             self._live = True
@@ -329,8 +348,8 @@ class StreamHub:
         self._pending: list[tuple[Subscription, str]] = []
         self._idle = asyncio.Event()
         self._reader: aioredis.Redis | None = None
+        self._reads: aioredis.Redis | None = None
         self._task: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[Any]] = set()
         self.reads = 0  # XREAD round trips, for tests and diagnostics
 
     def subscribe(self, *, key: str, after: str = START) -> Subscription:
@@ -352,14 +371,14 @@ class StreamHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for task in list(self._background):
-            with contextlib.suppress(Exception):
-                await task
         if self._reader is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self._reader.delete(self.wake_key)
             await self._reader.aclose()
             self._reader = None
+        if self._reads is not None:
+            await self._reads.aclose()
+            self._reads = None
 
     # -- registration (called by subscriptions) -------------------------------------
 
@@ -369,8 +388,7 @@ class StreamHub:
         self._idle.set()  # in case the reader is parked with nothing to watch
         if self._blocked and not self._wake_sent:
             self._wake_sent = True
-            client = async_redis()
-            async with client.pipeline(transaction=False) as pipe:
+            async with self.reads_client.pipeline(transaction=False) as pipe:
                 pipe.xadd(self.wake_key, {b"w": b"1"}, maxlen=1, approximate=False)
                 pipe.expire(self.wake_key, 3600)
                 await pipe.execute()
@@ -417,11 +435,21 @@ class StreamHub:
                 backoff = min(backoff * 2, 2.0)
 
     def _reader_client(self) -> aioredis.Redis:
+        """The hub's own connection: the one that blocks in XREAD."""
         if self._reader is None:
-            self._reader = new_async_redis(
-                socket_timeout=self.socket_timeout, client_name=self.client_name
+            self._reader = unparsed_streams(
+                new_async_redis(socket_timeout=self.socket_timeout, client_name=self.client_name)
             )
         return self._reader
+
+    @property
+    def reads_client(self) -> aioredis.Redis:
+        """A pooled client for the non-blocking reads of subscribers (backfill) and wakes."""
+        if self._reads is None:
+            self._reads = unparsed_streams(
+                aioredis.Redis.from_url(settings.REDIS_URL, health_check_interval=30)
+            )
+        return self._reads
 
     async def _apply_registrations(self) -> None:
         self._wake_sent = False
@@ -437,7 +465,7 @@ class StreamHub:
                 entries = await self._reader_client().xrange(
                     subscription.key, f"({last_id}", watch.cursor
                 )
-                gap = [to_event(entry_id, fields) for entry_id, fields in entries]
+                gap = [to_event(entry) for entry in entries]
                 # A subscriber that cannot take the gap is dropped; it will catch up.
                 if not gap or subscription._offer(gap):
                     watch.subscribers.add(subscription)
@@ -458,7 +486,8 @@ class StreamHub:
         finally:
             self._blocked = False
         self.reads += 1
-        for raw_key, entries in reply or ():
+        # A map under RESP3, a list of [key, entries] pairs under RESP2.
+        for raw_key, entries in reply.items() if isinstance(reply, dict) else reply or ():
             key = raw_key.decode()
             if key == self.wake_key:
                 self._wake_cursor = entries[-1][0].decode()
@@ -466,7 +495,7 @@ class StreamHub:
             watch = self._watch.get(key)
             if watch is None or not entries:
                 continue  # its last subscriber left while we were reading
-            batch = [to_event(entry_id, fields) for entry_id, fields in entries]
+            batch = [to_event(entry) for entry in entries]
             watch.cursor = batch[-1].id
             self._fan_out(key, watch, batch)
 
