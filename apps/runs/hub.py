@@ -10,13 +10,14 @@ event loop has one ``StreamHub`` that owns ONE dedicated connection and loops::
 
 and fans what it reads out to bounded per-subscriber ``asyncio.Queue``s, one batch (a
 list of events) per key per read. Non-blocking commands (backfill ``XRANGE``, the wake
-``XADD``) go through the process's shared client.
+``XADD``) go through a pooled client the hub also owns. Both leave stream replies
+unparsed by redis-py, which would otherwise build a dict per entry.
 
 Exactly once
 ------------
 A ``Subscription`` that starts strictly after id A:
 
-1. backfills with ``XRANGE (A +`` in pages, on the shared client, up to the current end
+1. backfills with ``XRANGE (A +`` in pages, on the pooled client, up to the current end
    of the stream; L is the last id it got (A if none);
 2. registers with the hub at L. The hub applies registrations on its own task between
    two reads, so its cursor S for that key cannot move meanwhile:
@@ -48,7 +49,6 @@ import logging
 import os
 import uuid
 import weakref
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -519,9 +519,3 @@ def stream_hub() -> StreamHub:
         hub = StreamHub()
         _hubs[loop] = hub
     return hub
-
-
-def events_after(events: Iterable[StreamEvent], cursor: str) -> list[StreamEvent]:
-    """The events strictly after `cursor`, for sources that are already in memory."""
-    after = stream_id(cursor)
-    return [event for event in events if stream_id(event.id) > after]
