@@ -106,7 +106,7 @@ def test_resume_on_a_second_web_process_and_a_full_join_mid_burst(
 
 
 def test_a_join_after_the_stream_expired_is_served_from_the_archive(
-    web_server: WebServer, live_alice: TenantWithKey, worker: Process
+    web_server: WebServer, live_alice: TenantWithKey, live_bob: TenantWithKey, worker: Process
 ) -> None:
     with client_for(web_server, live_alice) as client:
         first = start_burst_and_leave(client, 50, leave_after=10)
@@ -120,6 +120,10 @@ def test_a_join_after_the_stream_expired_is_served_from_the_archive(
     assert [f.id for f in archived] == [f.id for f in first + complete]
     assert [(f.event, f.data) for f in archived] == [(f.event, f.data) for f in first + complete]
     assert [f.id for f in rest] == [f.id for f in complete]
+    with client_for(web_server, live_bob) as bob:
+        for path in (url, f"/runs/{run_id}/stream"):
+            refused = bob.get(path, headers={"Last-Event-ID": first[-1].id})
+            assert (refused.status_code, refused.json()) == (404, {"detail": "Run not found."})
 
 
 def test_trimmed_streams_fall_back_to_the_archive_or_announce_the_gap(
