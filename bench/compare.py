@@ -20,7 +20,7 @@ import signal
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -250,7 +250,14 @@ async def run_benchmark(
     results = Results()
     clients = {s.target.name: Client(s.target, idle_timeout=args.idle_timeout) for s in servers}
     for server in servers:
-        await warm_up(server, clients[server.target.name])
+        # Heartbeats keep a stuck stream from ever going silent, so bound it as a whole.
+        try:
+            async with asyncio.timeout(args.timeout):
+                await warm_up(server, clients[server.target.name])
+        except TimeoutError:
+            raise RuntimeError(
+                f"{server.target.name}: the warm-up run did not finish in {args.timeout:.0f} s"
+            ) from None
     for rep in range(args.reps):
         for scenario in scenarios:
             order = servers if rep % 2 == 0 else servers[::-1]
@@ -272,6 +279,9 @@ def progress_line(record: Record, scenario: Scenario, reps: int) -> str:
         figure = f"lost {outcome.lost}, duplicated {outcome.duplicated}"
     else:
         figure = ", ".join(number(v, scenario.unit) for v in outcome.values)
+        if outcome.secondary:
+            whole = ", ".join(number(v, scenario.unit) for v in outcome.secondary)
+            figure += f" ({whole} from the POST)"
     return (
         f"rep {record.rep + 1}/{reps}  {scenario.name:<11} {record.server:<9}  {figure}"
         f"  [server cpu {record.server_cpu_s:.1f} s, client cpu {record.client_cpu_s:.1f} s,"
@@ -283,59 +293,85 @@ def number(value: float, unit: str) -> str:
     return f"{value:,.1f} {unit}" if unit == "ms" else f"{value:,.0f} {unit}"
 
 
-def pooled(records: list[Record]) -> list[float]:
-    return [v for r in records if not r.outcome.error for v in r.outcome.values]
-
-
 def summary(
     results: Results, scenarios: list[Scenario], servers: list[str], sizes: Sizes
 ) -> list[str]:
-    """The table: medians per server, the ratio and the target when both servers ran."""
+    """The table: medians per server, and the ratio and the target when both servers ran."""
     both = servers == [OURS, PEER]
-    head = f"{'':<44}" + "".join(f"{name:>16}" for name in servers)
-    lines = [head + (f"{'ratio':>14}{'target':>10}" if both else "")]
+    rows = [["", *servers, *(["ratio", "target"] if both else [])]]
     for scenario in scenarios:
+        records = {name: results.of(scenario.name, name) for name in servers}
         title = scenario.title.format(**asdict(sizes))
-        cells, medians = [], {}
-        for name in servers:
-            records = results.of(scenario.name, name)
-            failed = sum(1 for r in records if r.outcome.error)
-            if scenario.kind == "integrity":
-                ok = [r.outcome for r in records if not r.outcome.error]
-                cell = f"{sum(o.lost for o in ok)} / {sum(o.duplicated for o in ok)}" if ok else "-"
-            else:
-                values = pooled(records)
-                medians[name] = statistics.median(values) if values else None
-                cell = number(medians[name], scenario.unit) if values else "-"
-            cells.append(cell + (f" ({failed} failed)" if failed else ""))
-        line = f"{title:<44}" + "".join(f"{cell:>16}" for cell in cells)
-        if both:
-            line += ratio_cells(scenario, medians)
-        lines.append(line)
-    lines.append(
-        "median server CPU s per repetition: "
-        + "; ".join(
-            f"{scenario.name} "
-            + " vs ".join(
-                f"{statistics.median(r.server_cpu_s for r in results.of(scenario.name, name)):.1f}"
-                for name in servers
-            )
-            for scenario in scenarios
+        if scenario.kind == "integrity":
+            rows.append([title, *(integrity_cell(records[name]) for name in servers)])
+            if both:
+                ours = [r.outcome for r in records[OURS] if not r.outcome.error]
+                clean = bool(ours) and not any(o.lost or o.duplicated for o in ours)
+                rows[-1] += ["", f"0 / 0 {'ok' if clean else 'MISSED'}"]
+            continue
+        rows.append(figure_row(title, scenario, records, lambda o: o.values, both))
+        if scenario.secondary_title:
+            title = scenario.secondary_title.format(**asdict(sizes))
+            rows.append(figure_row(title, scenario, records, lambda o: o.secondary, both))
+            rows[-1][-1] = ""  # the target applies to the headline figure only
+    cpu = "; ".join(
+        f"{scenario.name} "
+        + " vs ".join(
+            f"{statistics.median(r.server_cpu_s for r in results.of(scenario.name, name)):.1f}"
+            for name in servers
         )
+        for scenario in scenarios
     )
-    return lines
+    return [*table(rows), f"median server CPU seconds per repetition: {cpu}"]
 
 
-def ratio_cells(scenario: Scenario, medians: dict[str, float | None]) -> str:
-    if scenario.kind == "integrity":
-        return f"{'':>14}{'0 / 0':>10}"
+def figure_row(
+    title: str,
+    scenario: Scenario,
+    records: dict[str, list[Record]],
+    pick: Callable[[Outcome], list[float]],
+    both: bool,
+) -> list[str]:
+    medians: dict[str, float] = {}
+    row = [title]
+    for name, recs in records.items():
+        values = [v for r in recs if not r.outcome.error for v in pick(r.outcome)]
+        if values:
+            medians[name] = statistics.median(values)
+        failed = sum(1 for r in recs if r.outcome.error)
+        cell = number(medians[name], scenario.unit) if values else "-"
+        row.append(cell + (f" ({failed} failed)" if failed else ""))
+    if both:
+        row += ratio_cells(scenario, medians)
+    return row
+
+
+def integrity_cell(records: list[Record]) -> str:
+    ok = [r.outcome for r in records if not r.outcome.error]
+    failed = len(records) - len(ok)
+    cell = f"{sum(o.lost for o in ok)} / {sum(o.duplicated for o in ok)}" if ok else "-"
+    return cell + (f" ({failed} failed)" if failed else "")
+
+
+def ratio_cells(scenario: Scenario, medians: dict[str, float]) -> list[str]:
     ours, peer = medians.get(OURS), medians.get(PEER)
     if not ours or not peer:
-        return f"{'-':>14}{'':>10}"
+        return ["-", ""]
     ratio = ours / peer if scenario.kind == "rate" else peer / ours
     label = f"{ratio:.2f}x" + (" faster" if scenario.kind == "latency" else "")
     verdict = "ok" if ratio >= scenario.target else "MISSED"
-    return f"{label:>14}{f'>={scenario.target:g}x':>8} {verdict}"
+    return [label, f">={scenario.target:g}x {verdict}"]
+
+
+def table(rows: list[list[str]]) -> list[str]:
+    """Rows as aligned text: the first column to the left, the others to the right."""
+    widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def terminate(signum: int, frame: object) -> NoReturn:
