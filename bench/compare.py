@@ -126,8 +126,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
     parser.add_argument(
         "--py-spy",
-        action="store_true",
-        help="sample every server process with py-spy into the results directory",
+        nargs="?",
+        const="gil",
+        choices=["gil", "all"],
+        help="sample every server process with py-spy into the results directory: "
+        "'gil' (the default) only threads holding the GIL, i.e. Python CPU time; "
+        "'all' every thread that is not idle, waits on sockets included",
     )
     parser.add_argument(
         "--results-dir",
@@ -313,7 +317,8 @@ def summary(
         if scenario.secondary_title:
             title = scenario.secondary_title.format(**asdict(sizes))
             rows.append(figure_row(title, scenario, records, lambda o: o.secondary, both))
-            rows[-1][-1] = ""  # the target applies to the headline figure only
+            if both:
+                rows[-1][-1] = ""  # the target applies to the headline figure only
     cpu = "; ".join(
         f"{scenario.name} "
         + " vs ".join(
@@ -403,7 +408,9 @@ def measure(
             servers.append(stack.enter_context(langgraph_server(peer, workdir)))
         print("# servers: " + ", ".join(f"{s.target.name} {s.target.base_url}" for s in servers))
         if args.py_spy:
-            stack.enter_context(profiling.recording(servers, workdir))
+            stack.enter_context(
+                profiling.recording(servers, workdir, gil_only=args.py_spy == "gil")
+            )
         return asyncio.run(run_benchmark(servers, scenarios, sizes, args))
 
 

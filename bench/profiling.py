@@ -30,7 +30,7 @@ def py_spy_path() -> str:
 
 
 @contextmanager
-def recording(servers: list[Server], workdir: Path) -> Iterator[list[Path]]:
+def recording(servers: list[Server], workdir: Path, *, gil_only: bool) -> Iterator[list[Path]]:
     executable = py_spy_path()
     outputs = []
     with ExitStack() as stack:
@@ -38,14 +38,18 @@ def recording(servers: list[Server], workdir: Path) -> Iterator[list[Path]]:
             for pid in server.pids:
                 output = workdir / f"py-spy-{server.target.name}-{pid}.folded"
                 outputs.append(output)
-                stack.enter_context(_record(executable, pid, output, workdir))
+                stack.enter_context(_record(executable, pid, output, workdir, gil_only))
         yield outputs
 
 
 @contextmanager
-def _record(executable: str, pid: int, output: Path, workdir: Path) -> Iterator[None]:
+def _record(
+    executable: str, pid: int, output: Path, workdir: Path, gil_only: bool
+) -> Iterator[None]:
     argv = [executable, "record", "--pid", str(pid), "--format", "raw", "--output", str(output)]
     argv += ["--rate", str(SAMPLES_PER_SECOND), "--subprocesses"]
+    if gil_only:
+        argv.append("--gil")
     with (workdir / "py-spy.log").open("ab") as log:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     try:
