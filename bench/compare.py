@@ -437,6 +437,9 @@ def main(argv: Sequence[str]) -> int:
     except (RuntimeError, RequestFailed, ProtocolError, OSError) as exc:
         print(f"bench: {exc}\n(logs in {workdir})", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted; every server it started is stopped", file=sys.stderr)
+        return 130
     table = summary(results, scenarios, targets, sizes)
     report = [
         "",

@@ -130,7 +130,8 @@ async def resume_mid_burst(client: Client, sizes: Sizes) -> Outcome:
     return Outcome(
         lost=len(set(range(n)) - distinct),
         duplicated=len(seen) - len(distinct),
-        note=f"left after {len(head.indices)}, rejoin brought {len(tail.indices)}",
+        note=f"left after {len(head.indices)}; the rejoin brought {len(tail.indices)}"
+        f" over {(tail.finished or 0) * 1000:.0f} ms",
     )
 
 
